@@ -1,0 +1,36 @@
+"""vae_lessons — the tested PyTorch package behind the book *VAE Lessons (변분 오토인코더 실습)*.
+
+Every chapter computes through this package: models and priors (`models`), training objectives
+(`objectives`), likelihood estimators (`estimators`), diagnostics (`metrics`), data loaders
+(`data`, `toy`), a training loop (`train`), figures and explorers (`plots`, `widgets`).
+"""
+
+from __future__ import annotations
+
+from .device import by_device, default_device, seed_everything
+
+__version__ = "0.1.0"
+REPOSITORY = "https://github.com/vae-lessons/vae-lessons"
+
+__all__ = ["by_device", "default_device", "seed_everything", "setup", "__version__", "REPOSITORY"]
+
+
+def setup(lang: str = "ko", *, seed: int = 0):
+    """The first cell of every chapter: language for figures, Hangul font, seed, device.
+
+    Prints the device and the versions in use and returns the ``torch.device`` to compute on.
+    """
+    import platform
+
+    import torch
+
+    from . import plots
+
+    plots.use_language(lang)
+    seed_everything(seed)
+    device = default_device()
+    print(
+        f"vae_lessons {__version__} | torch {torch.__version__} | "
+        f"python {platform.python_version()} | device: {device} | lang: {lang}"
+    )
+    return device
