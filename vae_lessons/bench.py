@@ -38,7 +38,7 @@ def _sync(device: torch.device) -> None:
 
 def time_epoch(x: torch.Tensor, device: torch.device, *, epochs: int = 2) -> float:
     """Seconds of the fastest of ``epochs`` training epochs of the reference model with ``fit``."""
-    model = VAE.mlp(784, 20, (400,))
+    model = VAE.mlp(x.shape[1], 20, (400,))
     history = train.fit(
         model, x, epochs=epochs, batch_size=128, lr=1e-3, device=device, progress=False
     )
@@ -59,18 +59,20 @@ def time_reference_epoch(images_uint8: np.ndarray) -> float:
             img = Image.fromarray(images_uint8[i], mode="L")
             return torch.from_numpy(np.array(img, np.float32) / 255.0).unsqueeze(0), 0
 
-    class ExampleVAE(nn.Module):  # pytorch/examples vae/main.py, verbatim in structure
+    d = images_uint8[0].size  # 784 for MNIST
+
+    class ExampleVAE(nn.Module):  # pytorch/examples vae/main.py, the same layers and loss
         def __init__(self):
             super().__init__()
             self.fc1, self.fc21, self.fc22 = (
-                nn.Linear(784, 400),
+                nn.Linear(d, 400),
                 nn.Linear(400, 20),
                 nn.Linear(400, 20),
             )
-            self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+            self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, d)
 
         def forward(self, x):
-            h1 = F.relu(self.fc1(x.view(-1, 784)))
+            h1 = F.relu(self.fc1(x.view(-1, d)))
             mu, logvar = self.fc21(h1), self.fc22(h1)
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
             return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))), mu, logvar
@@ -82,7 +84,7 @@ def time_reference_epoch(images_uint8: np.ndarray) -> float:
     for x, _ in loader:
         optimizer.zero_grad()
         recon, mu, logvar = model(x)
-        bce = F.binary_cross_entropy(recon, x.view(-1, 784), reduction="sum")
+        bce = F.binary_cross_entropy(recon, x.view(-1, d), reduction="sum")
         loss = bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         loss.backward()
         optimizer.step()
@@ -91,7 +93,7 @@ def time_reference_epoch(images_uint8: np.ndarray) -> float:
 
 def time_loglik(x: torch.Tensor, device: torch.device, *, k: int = 5000) -> float:
     """images·samples per second of the k-sample importance estimate on ``x`` (untrained model)."""
-    model = VAE.mlp(784, 20, (400,)).to(device)
+    model = VAE.mlp(x.shape[1], 20, (400,)).to(device)
     x = x.to(device)
     _sync(device)
     start = time.perf_counter()
@@ -115,12 +117,17 @@ def main(argv=None) -> dict:
         help="test images for the k=5000 estimate (default 100)",
     )
     parser.add_argument(
+        "--subset", type=int, default=None, help="train on the first N images only (a smoke run)"
+    )
+    parser.add_argument(
         "--device", default=None, help="override the device (default: best available)"
     )
     args = parser.parse_args(argv)
     device = torch.device(args.device) if args.device else default_device()
     seed_everything(0)
     dataset = data.book_data("train")
+    if args.subset is not None:
+        dataset = dataset._replace(x=dataset.x[: args.subset])
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     result = {
@@ -128,6 +135,7 @@ def main(argv=None) -> dict:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "dataset": dataset.name,
+        "images": len(dataset.x),
         "epoch_s": round(time_epoch(dataset.x, device), 3),
         "loglik_image_samples_per_s": round(time_loglik(dataset.x[: args.loglik_images], device)),
         "peak_mem_mb": None,

@@ -119,8 +119,9 @@ def fit(
     model.to(device)
     x = x.to(device)
     g = torch.Generator(device=device).manual_seed(seed)
-    if optimizer is None:
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if optimizer is None:  # one fused kernel per parameter where the device has it (cpu, cuda)
+        fused = device.type in ("cpu", "cuda")
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=fused or None)
     history = History()
     n, seen = len(x), 0
     bar = tqdm(range(1, epochs + 1), desc="epoch", unit="epoch", disable=not progress)
