@@ -7,12 +7,31 @@ Every chapter computes through this package: models and priors (`models`), train
 
 from __future__ import annotations
 
+from . import data, estimators, metrics, models, objectives, plots, toy, train, widgets
 from .device import by_device, default_device, seed_everything
+from .plots import tr
 
 __version__ = "0.1.0"
 REPOSITORY = "https://github.com/vae-lessons/vae-lessons"
 
-__all__ = ["by_device", "default_device", "seed_everything", "setup", "__version__", "REPOSITORY"]
+__all__ = [
+    "data",
+    "estimators",
+    "metrics",
+    "models",
+    "objectives",
+    "plots",
+    "toy",
+    "train",
+    "widgets",
+    "by_device",
+    "default_device",
+    "seed_everything",
+    "setup",
+    "tr",
+    "__version__",
+    "REPOSITORY",
+]
 
 
 def setup(lang: str = "ko", *, seed: int = 0):

@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import torch
+from torch import nn
 
 from .objectives import _check_count, _check_x, log_importance_weights
 
@@ -30,22 +31,33 @@ def _chunks(total: int, size: int):
         yield min(size, total - start)
 
 
+def _widest_layer(decoder, x_dim: int) -> int:
+    """The widest activation per sample of the decoder: its largest weight dimension, or x_dim."""
+    module = decoder if isinstance(decoder, nn.Module) else getattr(decoder, "__self__", None)
+    sizes = (
+        [max(p.shape) for p in module.parameters() if p.dim()]
+        if isinstance(module, nn.Module)
+        else []
+    )
+    return max([x_dim, *sizes])
+
+
 def _log_weights_chunked(x, encoder, decoder, prior, k: int, chunk: int | None):
     """Yield ``[chunk, B]`` blocks of log w whose sizes add up to k (no autograd)."""
     _check_x(x)
     _check_count("k", k)
     if chunk is None:
-        width = max(x.shape[1], getattr(decoder, "x_dim", 0), 512)
-        chunk = max(1, _ELEMENTS_PER_CHUNK // (x.shape[0] * width))
+        chunk = max(1, _ELEMENTS_PER_CHUNK // (x.shape[0] * _widest_layer(decoder, x.shape[1])))
     _check_count("chunk", chunk)
     with torch.no_grad():
+        q = encoder(x)  # once: every chunk samples the same q(z|x)
         for size in _chunks(k, chunk):
-            yield log_importance_weights(x, encoder, decoder, prior, k=size)
+            yield log_importance_weights(x, lambda _: q, decoder, prior, k=size)
 
 
 def _by_example(x: torch.Tensor, batch: int | None, fn) -> torch.Tensor:
     """Apply ``fn`` to row blocks of x (bounded memory whatever B is) and concatenate."""
-    batch = batch or max(1, min(len(x), 2**12))
+    batch = batch or max(1, min(len(x), 2**10))
     return torch.cat([fn(xb) for xb in x.split(batch)])
 
 

@@ -16,11 +16,13 @@ __all__ = [
 
 
 def _encode(encoder, x: torch.Tensor, batch: int):
-    """Yield q(z|x) for row blocks of x, without autograd."""
+    """Yield q(z|x) for row blocks of x, without autograd, on the encoder's device."""
     _check_x(x)
+    params = list(encoder.parameters()) if isinstance(encoder, torch.nn.Module) else []
+    device = params[0].device if params else x.device
     with torch.no_grad():
         for xb in x.split(batch):
-            yield encoder(xb)
+            yield encoder(xb.to(device))
 
 
 def active_units(encoder, x: torch.Tensor, threshold: float = 0.01, *, batch: int = 4096) -> int:
