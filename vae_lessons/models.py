@@ -21,7 +21,14 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.distributions import Bernoulli, Independent, MultivariateNormal, Normal
+from torch.distributions import (
+    Bernoulli,
+    Independent,
+    MultivariateNormal,
+    Normal,
+    kl_divergence,
+    register_kl,
+)
 
 __all__ = [
     "mlp",
@@ -52,6 +59,18 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation=nn.ReLU) ->
 def diagonal_normal(loc: torch.Tensor, scale: torch.Tensor) -> Independent:
     """N(loc, diag(scale²)) as one event over the last dimension (validation off for speed)."""
     return Independent(Normal(loc, scale, validate_args=False), 1, validate_args=False)
+
+
+@register_kl(Independent, MultivariateNormal)
+def _kl_diagonal_full(q: Independent, p: MultivariateNormal) -> torch.Tensor:
+    """KL(q ‖ p) for a factorised Gaussian q and a full-covariance p (ch. 2).
+
+    torch registers no rule for this pair; the book needs it for the gap KL(q(z|x) ‖ p(z|x))
+    between a mean-field encoder and :meth:`LinearGaussian.posterior`.
+    """
+    if not (isinstance(q.base_dist, Normal) and q.reinterpreted_batch_ndims == 1):
+        raise NotImplementedError
+    return kl_divergence(MultivariateNormal(q.mean, scale_tril=torch.diag_embed(q.stddev)), p)
 
 
 class MLPEncoder(nn.Module):
