@@ -24,7 +24,7 @@ ifneq ($(wildcard ../shared/data),)
 export VAE_LESSONS_DATA ?= $(abspath ../shared/data)
 endif
 
-.PHONY: book test install lint times clean
+.PHONY: book test install lint times sync-code execute clean
 
 book: install
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
@@ -43,6 +43,16 @@ lint: install
 # Each notebook's execution time on this machine (a chapter must stay within 90 s on 2 cores).
 times: install
 	$(BIN)/python .ci/notebook_times.py --limit 90 --strict
+
+# Maintaining the two editions (see .ci/notebooks.py): change a chapter's code in one edition,
+# carry it to the other and re-execute both; or re-execute the notebooks named in NB.
+FROM ?= ko
+CHAPTERS ?=
+sync-code: install
+	$(BIN)/python .ci/notebooks.py sync $(FROM) $(CHAPTERS) --execute
+
+execute: install
+	$(BIN)/python .ci/notebooks.py execute $(NB)
 
 install: $(PY_STAMP) $(JS_STAMP)
 

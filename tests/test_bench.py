@@ -19,6 +19,7 @@ def test_bench_json_smoke():
             "4",
             "--device",
             "cpu",
+            "--explorers",
         ],
         capture_output=True,
         text=True,

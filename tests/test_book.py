@@ -197,12 +197,17 @@ NOTEBOOK_CHAPTERS = [c for c in CHAPTERS if page_files(f"book/ko/{c}")[0].suffix
 @pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
 def test_identical_code_cells(chapter):
     ko, en = (code_cells(read(BOOK / lang / f"{chapter}.ipynb")) for lang in LANGS)
-    assert len(ko) == len(en), f"{len(ko)} code cells in ko, {len(en)} in en"
+    assert len(ko) == len(en), (
+        f"{len(ko)} code cells in ko, {len(en)} in en: add the missing cell to one edition, "
+        f"then `make sync-code CHAPTERS={chapter}` carries the code"
+    )
     for i, (a, b) in enumerate(zip(ko, en, strict=True)):
         if i == 0:  # the setup cell: only its language differs (checked below)
             continue
         assert a.source == b.source, (
-            f"code cell {i} differs:\n--- ko\n{a.source}\n--- en\n{b.source}"
+            f"code cell {i} differs:\n--- ko\n{a.source}\n--- en\n{b.source}\n"
+            f"carry one edition's code to the other with `make sync-code FROM=ko "
+            f"CHAPTERS={chapter}` (or FROM=en), which also re-executes both"
         )
 
 

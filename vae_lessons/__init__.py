@@ -2,12 +2,26 @@
 
 Every chapter computes through this package: models and priors (`models`), training objectives
 (`objectives`), likelihood estimators (`estimators`), diagnostics (`metrics`), data loaders
-(`data`, `toy`), a training loop (`train`), figures and explorers (`plots`, `widgets`).
+(`data`, `toy`), a training loop (`train`), figures and explorers (`plots`, `widgets`,
+`explorers`), and checks that can fail (`checks`, `report`).
 """
 
 from __future__ import annotations
 
-from . import data, estimators, metrics, models, objectives, plots, toy, train, widgets
+from . import (
+    checks,
+    data,
+    estimators,
+    explorers,
+    metrics,
+    models,
+    objectives,
+    plots,
+    toy,
+    train,
+    widgets,
+)
+from .checks import report
 from .device import by_device, default_device, seed_everything
 from .plots import tr
 
@@ -15,7 +29,9 @@ __version__ = "0.1.0"
 REPOSITORY = "https://github.com/vae-lessons/vae-lessons"
 
 __all__ = [
+    "checks",
     "data",
+    "explorers",
     "estimators",
     "metrics",
     "models",
@@ -26,6 +42,7 @@ __all__ = [
     "widgets",
     "by_device",
     "default_device",
+    "report",
     "seed_everything",
     "setup",
     "tr",

@@ -3,8 +3,9 @@
 The reference model is the one of pytorch/examples ``vae/main.py`` (784-400-20 MLP, ReLU,
 Bernoulli decoder, batch 128, Adam 1e-3). Printed: seconds per MNIST training epoch with
 :func:`vae_lessons.train.fit`, images·samples per second of the k = 5000 likelihood estimate,
-and peak memory. ``--reference`` also times an epoch the way pytorch/examples feeds it (a
-per-sample ``Dataset`` converting each uint8 image through PIL as torchvision's ``ToTensor``
+peak memory, and the median slider → new frame latency of every explorer registered in
+:mod:`vae_lessons.explorers` (the book's bar: 150 ms). ``--reference`` also times an epoch
+the way pytorch/examples feeds it (a per-sample ``Dataset`` converting each uint8 image through PIL as torchvision's ``ToTensor``
 does, and a ``DataLoader``), side by side on the same machine. ``--json`` prints one JSON object.
 """
 
@@ -19,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from . import data, estimators, train
+from . import data, estimators, explorers, train
 from .device import default_device, seed_everything
 from .models import VAE
 
@@ -102,6 +103,15 @@ def time_loglik(x: torch.Tensor, device: torch.device, *, k: int = 5000) -> floa
     return len(x) * k / (time.perf_counter() - start)
 
 
+def time_explorers(names: list[str] | None = None, *, moves: int = 20) -> dict[str, float]:
+    """Median ms per slider move of each registered explorer (all of them by default)."""
+    unknown = sorted(set(names or []) - set(explorers.BENCHMARKS))
+    if unknown:
+        raise ValueError(f"unknown explorers {unknown}; registered: {sorted(explorers.BENCHMARKS)}")
+    chosen = names or list(explorers.BENCHMARKS)
+    return {name: round(explorers.BENCHMARKS[name]().measure_latency(moves), 1) for name in chosen}
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         prog="python -m vae_lessons.bench", description=__doc__.split("\n")[0]
@@ -122,6 +132,13 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--device", default=None, help="override the device (default: best available)"
     )
+    parser.add_argument(
+        "--explorers",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="time only these explorers (default: all); with no name, time no explorer",
+    )
     args = parser.parse_args(argv)
     device = torch.device(args.device) if args.device else default_device()
     seed_everything(0)
@@ -140,6 +157,7 @@ def main(argv=None) -> dict:
         "loglik_image_samples_per_s": round(time_loglik(dataset.x[: args.loglik_images], device)),
         "peak_mem_mb": None,
     }
+    result["explorer_ms"] = time_explorers(args.explorers or None) if args.explorers != [] else {}
     if args.reference:
         images = (
             (dataset.x.numpy().reshape(-1, *dataset.image_shape) * 255).round().astype(np.uint8)
