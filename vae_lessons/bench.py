@@ -5,8 +5,9 @@ Bernoulli decoder, batch 128, Adam 1e-3). Printed: seconds per MNIST training ep
 :func:`vae_lessons.train.fit`, images·samples per second of the k = 5000 likelihood estimate,
 peak memory, and the median slider → new frame latency of every explorer registered in
 :mod:`vae_lessons.explorers` (the book's bar: 150 ms). ``--reference`` also times an epoch
-the way pytorch/examples feeds it (a per-sample ``Dataset`` converting each uint8 image through PIL as torchvision's ``ToTensor``
-does, and a ``DataLoader``), side by side on the same machine. ``--json`` prints one JSON object.
+the way pytorch/examples feeds it (a per-sample ``Dataset`` converting each uint8 image through
+PIL as torchvision's ``ToTensor`` does, and a ``DataLoader``), side by side on the same machine.
+``--json`` prints one JSON object.
 """
 
 from __future__ import annotations
