@@ -39,6 +39,7 @@ def offline(monkeypatch, tmp_path):
     """Every test: an empty cache in tmp_path, no $VAE_LESSONS_DATA, and no network."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(data.DATA_ENV, raising=False)
+    monkeypatch.delenv(data.OFFLINE_ENV, raising=False)
     calls = []
 
     def no_network(url, dest):
@@ -215,6 +216,16 @@ def test_download_refuses_a_bad_mirror_and_uses_the_next(shared, monkeypatch):
         "t10k-images-idx3-ubyte.gz",
         "t10k-labels-idx1-ubyte.gz",
     ]
+
+
+def test_offline_env_forbids_every_download(offline, monkeypatch):
+    monkeypatch.setenv(data.OFFLINE_ENV, "1")
+    with pytest.raises(data.DataNotFoundError, match=r"not tried \(\$VAE_LESSONS_OFFLINE=1\)"):
+        data.mnist("test")
+    assert offline == []  # no download was attempted
+    with pytest.warns(data.DataFallbackWarning):
+        assert data.book_data("test").name == "digits"
+    assert offline == []
 
 
 def test_atomic_write_leaves_no_partial_file(monkeypatch):

@@ -11,10 +11,11 @@ looked for, in this order, in
 
 in each folder either inside the data set's subfolder (``mnist/``, ``binarized_mnist/``,
 ``frey/``) or directly in the folder. Failing that it is downloaded from the public mirrors into
-the cache. Every file is checked against its published MD5 checksum: a download is written to a
-temporary file and moved into place only once verified, so a partial or corrupt file never
-remains, and a corrupt file found in the cache is removed. When nothing works the loader raises
-a :class:`DataNotFoundError` that lists every place it looked and how to fix it.
+the cache, unless the environment variable ``VAE_LESSONS_OFFLINE`` is ``1``. Every file is
+checked against its published MD5 checksum: a download is written to a temporary file and moved
+into place only once verified, so a partial or corrupt file never remains, and a corrupt file
+found in the cache is removed. When nothing works the loader raises a
+:class:`DataNotFoundError` that lists every place it looked and how to fix it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import torch
 
 __all__ = [
     "DATA_ENV",
+    "OFFLINE_ENV",
     "MNIST_IMAGE_SHAPE",
     "FREY_IMAGE_SHAPE",
     "DIGITS_IMAGE_SHAPE",
@@ -57,6 +59,8 @@ __all__ = [
 ]
 
 DATA_ENV = "VAE_LESSONS_DATA"
+#: Set to ``1`` to forbid every download (CI executes the book this way to prove it runs offline).
+OFFLINE_ENV = "VAE_LESSONS_OFFLINE"
 MNIST_IMAGE_SHAPE = (28, 28)
 FREY_IMAGE_SHAPE = (28, 20)
 DIGITS_IMAGE_SHAPE = (8, 8)
@@ -356,7 +360,10 @@ def _load(file: _File, root, download: bool) -> tuple[bytes, str]:
                 removed += f"; removed the corrupt {path.name} ({err})"
     looked.append(f"cache {cache}: no {' or '.join(file.names)}{removed}")
 
-    if not download:
+    if download and os.environ.get(OFFLINE_ENV) == "1":
+        download = False
+        looked.append(f"download: not tried (${OFFLINE_ENV}=1)")
+    elif not download:
         looked.append("download: not tried (download=False)")
     for url in file.urls if download else ():
         try:
