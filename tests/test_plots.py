@@ -1,8 +1,10 @@
 """Figure language, Hangul fonts and the figure helpers of vae_lessons.plots."""
 
 import io
+import json
 import logging
 import os
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -167,12 +169,41 @@ def test_every_korean_message_renders_without_missing_glyphs(caplog):
     assert _missing_glyphs(fig, caplog) == []
 
     # The check is sensitive: Hangul in DejaVu Sans; a minus in the text font within mathtext
-    # (what log-axis tick labels use) in the original NanumGothic.
-    for family, label in [("DejaVu Sans", "재구성"), ("NanumGothic", r"$\mathdefault{10^{-1}}$")]:
+    # (what log-axis tick labels use) in the original Hangul font, which lacks U+2212. That file
+    # is registered here by path, so the check does not depend on what matplotlib's font cache
+    # knew (a cache built before fonts-nanum was installed knows no NanumGothic).
+    original = plots._hangul_font_files()[0]
+    font_manager.fontManager.addfont(original)
+    hangul = font_manager.get_font(original).family_name
+    assert not font_manager.get_font(original).get_char_index(plots.MINUS_SIGN)
+    for family, label in [("DejaVu Sans", "재구성"), (hangul, r"$\mathdefault{10^{-1}}$")]:
         with matplotlib.rc_context({"font.family": [family]}):
             fig = Figure()
             fig.subplots().set_title(label)
             assert _missing_glyphs(fig, caplog)
+
+
+def test_font_tests_pass_with_a_font_cache_built_before_the_hangul_font(tmp_path):
+    """A user who installs fonts-nanum after matplotlib built its cache: the tests still pass."""
+    cached = (
+        Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    )
+    if not cached.exists():  # matplotlib could not write its cache: write one like it
+        font_manager.json_dump(font_manager.fontManager, cached)
+    stale = json.loads(cached.read_text(encoding="utf-8"))
+    korean = {Path(f).name for f in plots._hangul_font_files()}
+    stale["ttflist"] = [f for f in stale["ttflist"] if Path(f["fname"]).name not in korean]
+    stale["ttflist"] = [f for f in stale["ttflist"] if not f["fname"].endswith("-vl.ttf")]
+    (tmp_path / cached.name).write_text(json.dumps(stale), encoding="utf-8")
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path))
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "glyphs", __file__],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
 
 
 # -- figure helpers -------------------------------------------------------------------------------
