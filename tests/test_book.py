@@ -276,3 +276,17 @@ def test_widget_state_is_saved(path):
             if WIDGET_VIEW in data and "text/html" not in data:  # shown as a live widget
                 model = data[WIDGET_VIEW]["model_id"]
                 assert model in state, f"code cell {i}: widget {model} has no saved state"
+
+
+# -- publishing ------------------------------------------------------------------------------
+def test_the_publishing_workflow_builds_with_make_book_and_deploys_the_html():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/book.yml").read_text(encoding="utf-8"))
+    build = workflow["jobs"]["build"]["steps"]
+    runs = [step.get("run", "") for step in build]
+    assert "make book" in runs, "the site is built with the README's command"
+    assert any("linkcheck" in run for run in runs), "the built site's links are checked"
+    uploads = [s for s in build if s.get("uses", "").startswith("actions/upload-pages-artifact")]
+    assert uploads and uploads[0]["with"]["path"] == "_build/html"
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "build"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages")
