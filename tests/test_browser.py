@@ -112,7 +112,7 @@ def site(tmp_path_factory):
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jupyter_book), "build", str(ROOT), "--config", str(override)]
     build = subprocess.run(
-        [*cmd, "-W", "-n", "--keep-going"], cwd=ROOT, capture_output=True, text=True
+        [*cmd, "-W", "-n", "--keep-going", "--all"], cwd=ROOT, capture_output=True, text=True
     )
     assert build.returncode == 0, (
         f"book build failed:\n{build.stdout[-6000:]}\n{build.stderr[-3000:]}"

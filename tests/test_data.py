@@ -410,3 +410,21 @@ def test_arguments_are_validated():
         data.frey_face(download="yes")
     with pytest.raises(ValueError, match="^generator must"):
         data.binarize(torch.rand(3), generator=0)
+
+
+def test_optional_returns_none_with_a_warning_when_the_data_cannot_be_had(offline, monkeypatch):
+    monkeypatch.setenv(data.OFFLINE_ENV, "1")
+    with pytest.warns(data.DataFallbackWarning, match="frey_face is not available"):
+        assert data.optional(data.frey_face) is None
+    assert offline == []  # nothing was downloaded
+    with pytest.raises(ValueError, match="^root must"):  # not a DataError: propagates
+        data.optional(data.frey_face, root=3)
+    with pytest.raises(ValueError, match="^loader must"):
+        data.optional("frey_face")
+
+
+def test_optional_returns_the_data_when_found(shared):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = data.optional(data.frey_face, root=shared)
+    assert torch.equal(x, data.frey_face(root=shared))

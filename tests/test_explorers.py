@@ -26,3 +26,17 @@ def test_benchmark_names_are_unique_and_non_empty():
         taken = next(iter(explorers.BENCHMARKS))
         with pytest.raises(ValueError, match="registered already"):
             explorers.benchmark(taken)(lambda: None)
+
+
+def test_beta_explorer_draws_its_frames_without_axes_and_checks_its_inputs():
+    """The β explorer (ch. 5) blits: axes, ticks and labels are in a background drawn once, so a
+    frame adds figure-level artists only; and slider, grid and summary must agree."""
+    plots.use_language("en")
+    ex = explorers.BENCHMARKS["ch5 β"]()
+    betas = ex.sliders["beta"].values
+    frames = {beta: ex.render(beta=beta) for beta in (betas[0], betas[-1])}
+    assert not ex.figure.axes and len(ex.figure.images) == 2
+    assert frames[betas[0]] != frames[betas[-1]]
+    assert ex.twin.frames()[0].startswith(b"\x89PNG") and ex.twin_dpi == ex.dpi
+    with pytest.raises(ValueError, match="same β values"):
+        explorers.beta_vae({}, {}, None, None, (28, 28), slider=ex.sliders["beta"])

@@ -162,3 +162,22 @@ def test_toy_data():
     xm, ym = moons(200)
     torch.testing.assert_close(xm.mean(0), torch.zeros(2), atol=1e-5, rtol=0)
     assert set(ym.tolist()) == {0, 1}
+
+
+@pytest.mark.parametrize("min_std", [0, 0.0, -0.1, 1e-30, math.nan, math.inf])
+def test_gaussian_decoder_refuses_a_floor_that_lets_sigma_vanish(min_std):
+    with pytest.raises(ValueError, match="min_std"):
+        GaussianDecoder(2, 3, (4,), min_std=min_std)
+
+
+def test_tiny_std_floor_gives_a_large_finite_log_density_not_nan():
+    # Ch. 4, exercise 3: as σ → its floor the log-density at the mean grows like −D log σ.
+    dec = GaussianDecoder(2, 3, (4,), min_std=1e-6)
+    with torch.no_grad():
+        dec.net[-1].bias[3:] = -1e4  # softplus underflows to 0: σ is the floor
+    px_z = dec(torch.randn(5, 2))
+    log_px_z = px_z.log_prob(px_z.mean)
+    assert torch.isfinite(log_px_z).all()
+    torch.testing.assert_close(
+        log_px_z, torch.full((5,), 3 * (-math.log(1e-6) - 0.5 * math.log(2 * math.pi)))
+    )

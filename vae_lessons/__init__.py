@@ -1,9 +1,12 @@
 """vae_lessons — the tested PyTorch package behind the book *VAE Lessons (변분 오토인코더 실습)*.
 
 Every chapter computes through this package: models and priors (`models`), training objectives
-(`objectives`), likelihood estimators (`estimators`), diagnostics (`metrics`), data loaders
-(`data`, `toy`), a training loop (`train`), figures and explorers (`plots`, `widgets`,
-`explorers`), and checks that can fail (`checks`, `report`).
+(`objectives`), likelihood and gradient estimators (`estimators`), diagnostics (`metrics`), data
+loaders (`data`, `toy`), a training loop and slider grids (`train`, `sweeps`); Part II's
+importance sampling (`importance`), IWAE (`iwae`) and jackknife (`jackknife`); Part III's
+two-point model (`two_point`), MMD (`mmd`) and InfoVAE (`infovae`); figures and explorers
+(`plots`, `widgets`, `explorers`), checks that can fail (`checks`, `report`) and paper
+reproductions (`python -m vae_lessons.reproduce`).
 """
 
 from __future__ import annotations
@@ -13,12 +16,18 @@ from . import (
     data,
     estimators,
     explorers,
+    importance,
+    infovae,
+    iwae,
+    jackknife,
     metrics,
+    mmd,
     models,
     objectives,
     plots,
     toy,
     train,
+    two_point,
     widgets,
 )
 from .checks import report
@@ -33,12 +42,18 @@ __all__ = [
     "data",
     "explorers",
     "estimators",
+    "importance",
+    "infovae",
+    "iwae",
+    "jackknife",
     "metrics",
+    "mmd",
     "models",
     "objectives",
     "plots",
     "toy",
     "train",
+    "two_point",
     "widgets",
     "by_device",
     "default_device",

@@ -7,7 +7,12 @@ peak memory, and the median slider → new frame latency of every explorer regis
 :mod:`vae_lessons.explorers` (the book's bar: 150 ms). ``--reference`` also times an epoch
 the way pytorch/examples feeds it (a per-sample ``Dataset`` converting each uint8 image through
 PIL as torchvision's ``ToTensor`` does, and a ``DataLoader``), side by side on the same machine.
-``--json`` prints one JSON object.
+It also times IWAE training (Part II) on the 1-layer model of Burda et al. (2015), Table 1
+(784-200-200-50, :func:`vae_lessons.reproduce.iwae_model`): seconds per 6 000 images of
+``fit(objective="iwae", k=50)``, next to that pass's arithmetic limit, its matmul FLOPs at the
+machine's measured float32 matmul rate (:func:`time_iwae`; the bar is 1.3× the limit).
+``--json`` prints one JSON object. ``--only-explorers`` times the explorers and nothing else
+(no data, no training): ``python -m vae_lessons.bench --only-explorers --explorers "ch5 β"``.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import time
 
 import numpy as np
 import torch
+from torch import nn
 
-from . import data, estimators, explorers, train
+from . import data, estimators, explorers, reproduce, train
 from .device import default_device, seed_everything
 from .models import VAE
 
@@ -104,6 +110,78 @@ def time_loglik(x: torch.Tensor, device: torch.device, *, k: int = 5000) -> floa
     return len(x) * k / (time.perf_counter() - start)
 
 
+def iwae_flops(model, *, k: int) -> int:
+    """Matmul FLOPs of one IWAE training pass over one image: 3 · 2 · (Σ_enc + k · Σ_dec).
+
+    Σ_enc and Σ_dec are the sums of d_in · d_out over the encoder's and the decoder's linear
+    layers (multiply-adds, 2 FLOPs each); the encoder runs once per image, the decoder once per
+    sample (k times), and forward + backward ≈ 3 × forward. For 784-200-200-50: Σ_enc =
+    784·200 + 200·200 + 200·100 and Σ_dec = 50·200 + 200·200 + 200·784, so 63.3 MFLOP at k = 50.
+    """
+
+    def macs(module) -> int:
+        return sum(
+            m.in_features * m.out_features for m in module.modules() if isinstance(m, nn.Linear)
+        )
+
+    return 6 * (macs(model.encoder) + k * macs(model.decoder))
+
+
+def matmul_gflops(
+    rows: int, inner: int, cols: int, device: torch.device, *, repeats: int = 20
+) -> float:
+    """GFLOP/s of the fastest of ``repeats`` float32 ``[rows, inner] @ [inner, cols]``."""
+    a = torch.randn(rows, inner, device=device)
+    b = torch.randn(inner, cols, device=device)
+    out = torch.empty(rows, cols, device=device)
+    best = float("inf")
+    for _ in range(repeats + 2):  # the first two warm up
+        _sync(device)
+        start = time.perf_counter()
+        torch.mm(a, b, out=out)
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * rows * inner * cols / best / 1e9
+
+
+def time_iwae(
+    x: torch.Tensor, device: torch.device, *, k: int = 50, batch_size: int = 128, epochs: int = 2
+) -> dict:
+    """IWAE training speed against its arithmetic limit on the 784-200-200-50 model (Part II).
+
+    Trains ``reproduce.iwae_model`` with ``fit(objective="iwae", k=k, binarize=True)`` on x
+    ``[N, 784]`` and takes the fastest of ``epochs`` epochs. The limit is
+    N · :func:`iwae_flops` / the rate of :func:`matmul_gflops` on the decoder's output layer,
+    ``[k·batch_size, 200] @ [200, 784]``. Returns seconds, GFLOP, limit (all per 6 000 images),
+    the rate in GFLOP/s and ``iwae_ratio`` = seconds / limit.
+    """
+    model = reproduce.iwae_model(x.shape[1])
+    history = train.fit(
+        model,
+        x,
+        objective="iwae",
+        k=k,
+        epochs=epochs,
+        batch_size=batch_size,
+        binarize=True,
+        device=device,
+        progress=False,
+    )
+    seconds = min(history.seconds) * 6000 / len(x)
+    gflop = iwae_flops(model, k=k) * 6000 / 1e9
+    hidden = model.decoder.net[-1].in_features
+    rate = matmul_gflops(k * batch_size, hidden, x.shape[1], device)
+    return {
+        "iwae_k": k,
+        "iwae_batch_size": batch_size,
+        "iwae_s_per_6000": round(seconds, 3),
+        "iwae_gflop_per_6000": round(gflop, 1),
+        "matmul_gflops": round(rate, 1),
+        "iwae_limit_s_per_6000": round(gflop / rate, 3),
+        "iwae_ratio": round(seconds * rate / gflop, 2),
+    }
+
+
 def time_explorers(names: list[str] | None = None, *, moves: int = 20) -> dict[str, float]:
     """Median ms per slider move of each registered explorer (all of them by default)."""
     unknown = sorted(set(names or []) - set(explorers.BENCHMARKS))
@@ -131,6 +209,12 @@ def main(argv=None) -> dict:
         "--subset", type=int, default=None, help="train on the first N images only (a smoke run)"
     )
     parser.add_argument(
+        "--iwae-images",
+        type=int,
+        default=6000,
+        help="images for the IWAE k=50 training epochs (default 6000; 0: skip)",
+    )
+    parser.add_argument(
         "--device", default=None, help="override the device (default: best available)"
     )
     parser.add_argument(
@@ -140,9 +224,22 @@ def main(argv=None) -> dict:
         metavar="NAME",
         help="time only these explorers (default: all); with no name, time no explorer",
     )
+    parser.add_argument(
+        "--only-explorers",
+        action="store_true",
+        help="time the explorers only (those named by --explorers, else all): no data, no training",
+    )
     args = parser.parse_args(argv)
+    if args.only_explorers and args.explorers == []:
+        parser.error("--only-explorers with an empty --explorers leaves nothing to time")
     device = torch.device(args.device) if args.device else default_device()
     seed_everything(0)
+    if args.only_explorers:
+        result = {"device": str(device), "torch": torch.__version__}
+        result["threads"] = torch.get_num_threads()
+        result["explorer_ms"] = time_explorers(args.explorers or None)
+        _print(result, args.json)
+        return result
     dataset = data.book_data("train")
     if args.subset is not None:
         dataset = dataset._replace(x=dataset.x[: args.subset])
@@ -158,6 +255,11 @@ def main(argv=None) -> dict:
         "loglik_image_samples_per_s": round(time_loglik(dataset.x[: args.loglik_images], device)),
         "peak_mem_mb": None,
     }
+    if args.iwae_images:
+        x_iwae = dataset.x[: args.iwae_images]
+        if x_iwae.shape[1] != 784:  # the digits fallback: random images of MNIST's shape
+            x_iwae = torch.rand(args.iwae_images, 784)  # (the speed does not depend on values)
+        result.update(time_iwae(x_iwae, device))
     result["explorer_ms"] = time_explorers(args.explorers or None) if args.explorers != [] else {}
     if args.reference:
         images = (
@@ -166,12 +268,16 @@ def main(argv=None) -> dict:
         result["reference_epoch_s"] = round(time_reference_epoch(images), 3)
         result["speedup"] = round(result["reference_epoch_s"] / result["epoch_s"], 2)
     result["peak_mem_mb"] = round(_peak_mem_mb(device), 1)
-    if args.json:
+    _print(result, args.json)
+    return result
+
+
+def _print(result: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(result))
     else:
         for key, value in result.items():
             print(f"{key:>28}: {value}")
-    return result
 
 
 if __name__ == "__main__":

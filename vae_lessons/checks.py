@@ -68,13 +68,12 @@ def mean_agrees(samples, target, *, n_se: float = 3.0, dim: int = 0) -> bool:
     return agree(s.mean(dim), target, standard_error(s, dim), n_se=n_se)
 
 
-def report(ok: bool, ko: str, en: str) -> bool:
+def report(ok: bool, ko: str, en: str) -> None:
     """Print ``"<claim>: 예"`` / ``"<claim>: yes"`` (or 아니오 / no) in the reader's language.
 
     The claim is given in both languages so a chapter's code stays identical in both editions.
-    Returns ``ok``.
+    Returns nothing, so a checked cell that ends with ``vl.report(...)`` shows only the line.
     """
     if not isinstance(ok, bool):
         raise ValueError(f"ok must be a bool, got {type(ok).__name__}")
     print(f"{tr(ko, en)}: {tr('예' if ok else '아니오', 'yes' if ok else 'no')}")
-    return ok

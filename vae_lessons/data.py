@@ -56,6 +56,7 @@ __all__ = [
     "digits",
     "binarize",
     "book_data",
+    "optional",
 ]
 
 DATA_ENV = "VAE_LESSONS_DATA"
@@ -103,7 +104,8 @@ class CorruptDataError(DataError, RuntimeError):
 
 
 class DataFallbackWarning(UserWarning):
-    """:func:`book_data` could not get MNIST and uses scikit-learn's digits instead."""
+    """A data set could not be had: :func:`book_data` uses scikit-learn's digits instead of
+    MNIST, :func:`optional` returns ``None`` (the notebook skips that section)."""
 
 
 class Dataset(NamedTuple):
@@ -289,6 +291,28 @@ def book_data(
     warnings.warn(notice, DataFallbackWarning, stacklevel=2)
     print(notice)
     return Dataset(x[part], y[part], "digits", DIGITS_IMAGE_SHAPE)
+
+
+def optional(loader, /, *args, **kwargs):
+    """``loader(*args, **kwargs)``, or ``None`` when its data set cannot be had (ch. 4).
+
+    For a section of the book that needs one particular data set and has no stand-in, such as
+    chapter 4's Frey Face: the notebook tests for ``None`` and says, in the reader's language,
+    that it skips the section, so the book still executes offline. Only a :class:`DataError`
+    (not found, not downloadable, corrupt) gives ``None``, with a :class:`DataFallbackWarning`
+    that carries the loader's message (every place it looked); any other error propagates.
+    """
+    if not callable(loader):
+        raise ValueError(f"loader must be a data loader such as data.frey_face, got {loader!r}")
+    try:
+        return loader(*args, **kwargs)
+    except DataError as err:
+        warnings.warn(
+            f"vae_lessons: {getattr(loader, '__name__', 'the loader')} is not available: {err}",
+            DataFallbackWarning,
+            stacklevel=2,
+        )
+        return None
 
 
 # --- finding, downloading and checking files ------------------------------------------------

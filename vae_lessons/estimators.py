@@ -11,8 +11,11 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.distributions import Independent, Normal
 
-from .objectives import _check_count, _check_x, log_importance_weights
+from .jackknife import jvi
+from .metrics import _seeded
+from .objectives import _check_count, _check_x, elbo, log_importance_weights
 
 __all__ = [
     "log_likelihood",
@@ -21,9 +24,11 @@ __all__ = [
     "effective_sample_size",
     "score_function_grad",
     "pathwise_grad",
+    "fit_local_posterior",
 ]
 
 _ELEMENTS_PER_CHUNK = 2**23  # samples × examples × width of the widest layer held at once (~32 MB)
+_ELEMENTS_PER_GRAD_CHUNK = 2**14  # repeats × samples × z size × P per Jacobian (ch. 3)
 
 
 def _chunks(total: int, size: int):
@@ -105,21 +110,17 @@ def jackknife_log_likelihood(
     """First-order jackknife variational inference (JVI, Nowozin 2018, eq. 12), ``[B]`` nats.
 
     L^J = k·L_k − (k−1)·mean_i L_{k−1}^{(−i)}, where L_{k−1}^{(−i)} leaves sample i out. The bias
-    of L_k is O(1/k); the jackknife removes its leading term, leaving O(1/k²). The leave-one-out
-    log-sum-exps come from prefix and suffix log-cumsum-exps, so the cost is O(k), not O(k²).
+    of L_k is O(1/k); the jackknife removes its leading term, leaving O(1/k²). Formed in O(k) as
+    L_k + (k−1)·mean_i (L_k − L_{k−1}^{(−i)}), L_k − L_{k−1}^{(−i)} = −log(1 − w̃_i) − log(k/(k−1))
+    with w̃_i = w_i / Σ_j w_j, which keeps float32 precision at k = 5000 (the textbook difference
+    of two numbers of size k·|log p(x)| loses up to a nat there; see :func:`jackknife.jvi`).
     Needs k ≥ 2; all k log-weights of a batch are held (k × batch floats).
     """
     if isinstance(k, int) and k < 2:
         raise ValueError(f"k must be an int >= 2 for the jackknife, got {k!r}")
 
     def one_batch(xb):
-        log_w = torch.cat(list(_log_weights_chunked(xb, encoder, decoder, prior, k, chunk)))
-        l_k = torch.logsumexp(log_w, 0) - math.log(k)
-        pad = torch.full_like(log_w[:1], -math.inf)
-        prefix = torch.cat([pad, torch.logcumsumexp(log_w, 0)[:-1]])  # lse of w_1..w_{i-1}
-        suffix = torch.cat([torch.logcumsumexp(log_w.flip(0), 0).flip(0)[1:], pad])  # w_{i+1}..w_k
-        l_loo = torch.logaddexp(prefix, suffix) - math.log(k - 1)  # [k, B]
-        return k * l_k - (k - 1) * l_loo.mean(0)
+        return jvi(torch.cat(list(_log_weights_chunked(xb, encoder, decoder, prior, k, chunk))))
 
     return _by_example(x, batch, one_batch)
 
@@ -135,15 +136,39 @@ def effective_sample_size(log_w: torch.Tensor) -> torch.Tensor:
 
 
 def _grad_estimates(
-    surrogate: Callable[[], torch.Tensor], params: Sequence[torch.Tensor], repeats: int
+    surrogate: Callable, q_fn: Callable, params: Sequence[torch.Tensor], samples: int, repeats: int
 ) -> torch.Tensor:
-    """``[repeats, P]``: ∇ of ``repeats`` independent draws of a surrogate, params flattened."""
+    """``[repeats, P]``: the gradients of ``repeats`` independent surrogates, params flattened.
+
+    ``surrogate(q, n)`` returns ``[n]`` values, the r-th from its own ``samples`` draws of q, so the
+    rows of the Jacobian J = ∂s/∂φ ``[n, P]`` are n independent estimates. J takes two backward
+    passes instead of n: v(u) = Jᵀu (one pass with create_graph) is linear in u, and its gradients
+    with respect to u along the P unit vectors, batched with ``is_grads_batched``, are the columns
+    of J. The work grows with P, not n: meant for few parameters (P ≪ repeats). The repeats are
+    drawn n at a time, n·samples·(numbers per draw)·P ≤ 2¹⁴: memory stays bounded, and every
+    operation stays below torch's intra-op grain size (2¹⁵), since on a small shared CPU splitting
+    such operations across threads costs far more than it saves.
+    """
+    _check_count("samples", samples)
     _check_count("repeats", repeats)
+    params = list(params)
+    if not params or not all(torch.is_tensor(p) and p.requires_grad for p in params):
+        raise ValueError("params must be a non-empty sequence of tensors with requires_grad=True")
+    size = sum(p.numel() for p in params)
+    q = q_fn()
+    per_estimate = samples * (q.batch_shape + q.event_shape).numel() * size
     rows = []
-    for _ in range(repeats):
-        grads = torch.autograd.grad(surrogate(), params)
-        rows.append(torch.cat([g.reshape(-1) for g in grads]))
-    return torch.stack(rows)
+    for n in _chunks(repeats, max(1, _ELEMENTS_PER_GRAD_CHUNK // per_estimate)):
+        s = surrogate(q_fn(), n)
+        u = torch.zeros_like(s, requires_grad=True)
+        vjp = torch.autograd.grad(s, params, grad_outputs=u, create_graph=True)  # Jᵀu
+        flat = torch.cat([g.reshape(-1) for g in vjp])
+        if flat.requires_grad:
+            eye = torch.eye(size, dtype=flat.dtype, device=flat.device)
+            rows.append(torch.autograd.grad(flat, u, eye, is_grads_batched=True)[0].T)
+        else:  # Jᵀu does not depend on u, so J = 0 (f piecewise constant, say)
+            rows.append(s.new_zeros(n, size))
+    return torch.cat(rows)
 
 
 def score_function_grad(
@@ -158,17 +183,17 @@ def score_function_grad(
     """Score-function (REINFORCE, log-derivative) estimates of ∇_φ E_{q_φ}[f(z)] (ch. 3).
 
     Each estimate is (1/S) Σ_s (f(z_s) − b) ∇_φ log q_φ(z_s) with z_s ~ q_φ (no gradient through
-    z), S = ``samples``, b = ``baseline``. ``q_fn()`` builds q_φ from ``params``; ``f`` maps
-    ``[S, *event]`` samples to ``[S]`` values. Returns ``[repeats, P]``, P = total parameter size.
+    z), S = ``samples``, b = ``baseline``; it is averaged over q's batch too. ``q_fn()`` builds q_φ
+    from ``params``; ``f`` maps samples ``[n, S, *batch, *event]`` to values ``[n, S, *batch]``.
+    Returns ``[repeats, P]`` (P = total parameter size): independent estimates, all computed at
+    once (see :func:`_grad_estimates`).
     """
-    _check_count("samples", samples)
 
-    def surrogate():
-        q = q_fn()
-        z = q.sample((samples,))
-        return ((f(z).detach() - baseline) * q.log_prob(z)).mean()
+    def surrogate(q, n):
+        z = q.sample((n, samples))
+        return ((f(z).detach() - baseline) * q.log_prob(z)).reshape(n, -1).mean(1)
 
-    return _grad_estimates(surrogate, params, repeats)
+    return _grad_estimates(surrogate, q_fn, params, samples, repeats)
 
 
 def pathwise_grad(
@@ -184,9 +209,59 @@ def pathwise_grad(
     Each estimate is (1/S) Σ_s ∇_φ f(g_φ(ε_s)), z = g_φ(ε) = μ + σ ⊙ ε via ``rsample``.
     Same arguments and ``[repeats, P]`` result as :func:`score_function_grad`.
     """
+
+    def surrogate(q, n):
+        return f(q.rsample((n, samples))).reshape(n, -1).mean(1)
+
+    return _grad_estimates(surrogate, q_fn, params, samples, repeats)
+
+
+def fit_local_posterior(
+    x: torch.Tensor,
+    decoder,
+    prior,
+    *,
+    init=None,
+    steps: int = 500,
+    lr: float = 0.05,
+    samples: int = 8,
+    seed: int = 0,
+) -> Independent:
+    """The best diagonal Gaussian q(z|x_n) for each data point, found by optimisation (ch. 4).
+
+    Cremer, Li & Duvenaud (2018): the gap log p(x) − ELBO(q_encoder) splits into the
+    approximation gap log p(x) − ELBO(q_local) (the family is too poor) and the amortization gap
+    ELBO(q_local) − ELBO(q_encoder) (one network must serve every x). Here each x_n in ``x``
+    ``[B, x_dim]`` gets its own μ_n and log σ_n (``[B, z_dim]``), started at the mean and standard
+    deviation of ``init(x)`` when an encoder ``init`` is given, else at the prior's, and
+    Σ_n ELBO(x_n) is maximised with Adam (learning rate ``lr``, decayed linearly to 0 over
+    ``steps`` so the last iterates settle) with ``samples`` reparameterized draws per step and
+    :func:`vae_lessons.objectives.elbo` (closed-form KL where registered). The decoder and prior
+    stay fixed: no gradient reaches their parameters. The draws are seeded by ``seed``.
+
+    Returns the optimised q as an ``Independent(Normal)``, batch ``[B]``, event ``[z_dim]``.
+    ELBO(q_local) ≥ ELBO(q_encoder) holds up to the optimisation's noise.
+    """
+    _check_x(x)
+    _check_count("steps", steps)
     _check_count("samples", samples)
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    with torch.no_grad():
+        start = init(x) if init is not None else prior.expand(torch.Size([x.shape[0]]))
+        loc, scale = start.mean.expand(x.shape[0], -1), start.stddev.expand(x.shape[0], -1)
+    loc = loc.detach().clone().requires_grad_(True)
+    log_scale = scale.detach().log().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([loc, log_scale], lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 1 - t / steps)
 
-    def surrogate():
-        return f(q_fn().rsample((samples,))).mean()
+    def local_q(_):
+        return Independent(Normal(loc, log_scale.exp()), 1)
 
-    return _grad_estimates(surrogate, params, repeats)
+    with _seeded(seed, x.device):
+        for _ in range(steps):
+            loss = -elbo(x, local_q, decoder, prior, samples=samples).sum()
+            loc.grad, log_scale.grad = torch.autograd.grad(loss, [loc, log_scale])
+            optimizer.step()
+            schedule.step()
+    return Independent(Normal(loc.detach(), log_scale.detach().exp()), 1)

@@ -73,6 +73,34 @@ def _kl_diagonal_full(q: Independent, p: MultivariateNormal) -> torch.Tensor:
     return kl_divergence(MultivariateNormal(q.mean, scale_tril=torch.diag_embed(q.stddev)), p)
 
 
+@register_kl(MultivariateNormal, Independent)
+def _kl_full_diagonal(q: MultivariateNormal, p: Independent) -> torch.Tensor:
+    """KL(q ‖ p) for a full-covariance q and a factorised Gaussian p (ch. 2).
+
+    Without it ``kl_divergence(posterior, prior)`` raises and :func:`objectives.elbo` silently
+    falls back to a Monte Carlo KL for an encoder such as :meth:`LinearGaussian.encoder`; ch. 2
+    also minimises KL(p(z|x) ‖ q) over factorised q (mass-covering: marginal variances).
+    """
+    if not (isinstance(p.base_dist, Normal) and p.reinterpreted_batch_ndims == 1):
+        raise NotImplementedError
+    return kl_divergence(q, MultivariateNormal(p.mean, scale_tril=torch.diag_embed(p.stddev)))
+
+
+def _gaussian_covariance(q) -> torch.Tensor:
+    """The covariance ``[B, z_dim, z_dim]`` of a Gaussian q(z|x): full or factorised."""
+    if isinstance(q, MultivariateNormal):
+        return q.covariance_matrix
+    if (
+        isinstance(q, Independent)
+        and isinstance(q.base_dist, Normal)
+        and q.reinterpreted_batch_ndims == 1
+    ):
+        return torch.diag_embed(q.variance)
+    raise ValueError(
+        f"q must be a MultivariateNormal or an Independent(Normal, 1), got {type(q).__name__}"
+    )
+
+
 class MLPEncoder(nn.Module):
     """Gaussian encoder q_φ(z|x) = N(μ_φ(x), diag σ²_φ(x)) (Kingma & Welling 2013, appendix C.2).
 
@@ -120,8 +148,10 @@ class BernoulliDecoder(nn.Module):
 class GaussianDecoder(nn.Module):
     """p_θ(x|z) = N(μ_θ(z), diag σ²) for real-valued data such as Frey Face (ch. 4).
 
-    With ``learn_std=True`` the decoder also outputs σ_θ(z) = ``min_std`` + softplus(·) (the floor
-    keeps the likelihood bounded on data that sit on a grid); with ``learn_std=False`` σ is the
+    With ``learn_std=True`` the decoder also outputs σ_θ(z) = ``min_std`` + softplus(·); the floor
+    ``min_std`` > 0 keeps the likelihood bounded on data that sit on a grid (ch. 4, exercise 3:
+    without it the ELBO grows without limit as σ → 0, and a σ that underflows to 0 in float32
+    would make log p(x|z) NaN, so ``min_std=0`` is refused); with ``learn_std=False`` σ is the
     constant ``std`` and log p(x|z) is −‖x − μ‖²/(2σ²) up to a constant. ``bounded_mean=True``
     squashes μ into (0, 1) with a sigmoid, as Kingma & Welling did for Frey Face.
     """
@@ -143,8 +173,12 @@ class GaussianDecoder(nn.Module):
         _check_dim("x_dim", x_dim)
         if not std > 0:
             raise ValueError(f"std must be positive, got {std!r}")
-        if not min_std >= 0:
-            raise ValueError(f"min_std must be non-negative, got {min_std!r}")
+        tiny = math.sqrt(torch.finfo(torch.float32).tiny)  # smallest σ whose σ² is normal
+        if not (isinstance(min_std, (int, float)) and tiny <= min_std < math.inf):
+            raise ValueError(
+                f"min_std must be a number >= {tiny:.2g} (σ = min_std + softplus(·) and σ² must "
+                f"stay > 0 in float32), got {min_std!r}"
+            )
         self.z_dim, self.x_dim = z_dim, x_dim
         self.learn_std, self.std, self.min_std, self.bounded_mean = (
             learn_std,
@@ -272,6 +306,31 @@ class LinearGaussian(nn.Module):
     def encoder(self, x: torch.Tensor) -> MultivariateNormal:
         """The encoder whose q(z|x) *is* the exact posterior."""
         return self.posterior(x)
+
+    def elbo(self, x: torch.Tensor, q) -> torch.Tensor:
+        """The ELBO of a Gaussian q(z|x) in closed form, ``[B]`` nats (ch. 2).
+
+        ELBO = E_q[log p(x|z)] + E_q[log p(z)] + H(q) with q = N(μ_q, S_q) (batch ``[B]``, event
+        ``[z_dim]``, full or factorised covariance) and, writing z = μ_q + e:
+
+        * E_q[log p(x|z)] = log p(x | z = μ_q) − tr(W S_q Wᵀ) / (2σ²)
+        * E_q[log p(z)]   = log p(z = μ_q) − tr(S_q) / 2
+
+        It equals log p(x) − KL(q ‖ p(z|x)) exactly, and log p(x) when q is :meth:`posterior`.
+        """
+        if x.dim() != 2 or x.shape[-1] != self.x_dim:
+            raise ValueError(f"x must have shape [B, {self.x_dim}], got {tuple(x.shape)}")
+        cov = _gaussian_covariance(q)
+        if q.batch_shape != x.shape[:1] or q.event_shape != (self.z_dim,):
+            raise ValueError(
+                f"q must have batch [{x.shape[0]}] and event [{self.z_dim}], got batch "
+                f"{list(q.batch_shape)} and event {list(q.event_shape)}"
+            )
+        var = self.log_sigma.exp() ** 2
+        spread = torch.einsum("ij,bjk,ik->b", self.W, cov, self.W)  # tr(W S_q Wᵀ)
+        log_px_z = self.decoder(q.mean).log_prob(x) - spread / (2 * var)
+        log_pz = self.prior.log_prob(q.mean) - cov.diagonal(dim1=-2, dim2=-1).sum(-1) / 2
+        return log_px_z + log_pz + q.entropy()
 
     def mean_field_encoder(self, *, shift: float = 0.0, scale: float = 1.0):
         """The best factorised q(z|x), optionally moved away: N(m(x) + shift, diag(scale² / Λ_dd)).

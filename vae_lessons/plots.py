@@ -82,7 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "latent_dim": ("잠재 차원", "latent dimension"),
     "timing": ("{device}에서 {ms:.0f} ms", "{ms:.0f} ms on {device}"),
     "twin_note": (
-        "정적 미리보기: 미리 계산한 그림 {n}장. Colab이나 Jupyter에서 실행하면 직접 계산합니다.",
+        "정적 쌍둥이: 미리 계산한 그림 {n}장. Colab이나 Jupyter에서 실행하면 직접 계산합니다.",
         "Static preview: {n} precomputed frames. Run it in Colab or Jupyter to compute it live.",
     ),
 }

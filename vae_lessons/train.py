@@ -7,7 +7,7 @@ per-sample ``DataLoader``. Dynamic binarization (Burda et al. 2015) resamples ea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from . import objectives
 from .device import default_device, seed_everything
 
-__all__ = ["History", "fit", "evaluate", "make_objective"]
+__all__ = ["History", "fit", "evaluate", "gradient_samples", "make_objective"]
 
 
 @dataclass
@@ -69,17 +69,76 @@ def evaluate(
     batch_size: int = 1000,
     binarize: bool = False,
     seed: int = 0,
+    reduction: str = "mean",
     **objective_kwargs,
-) -> float:
-    """The objective's mean over x in nats per example (no autograd; seeded binarization)."""
+) -> float | torch.Tensor:
+    """The objective over a data set x ``[N, x_dim]``, ``batch_size`` examples at a time (ch. 4).
+
+    Memory is bounded by the batch whatever N (and, for ``objective="elbo", samples=S``, holds
+    ``[S, batch_size, x_dim]``), without autograd; ``binarize=True`` draws one seeded Bernoulli
+    sample of x. ``reduction="mean"`` returns the mean in nats per example (a float);
+    ``reduction="none"`` the per-example values ``[N]`` (float64, on the CPU), for standard
+    errors. The objective must be per example (``[B]``) for ``"none"``.
+    """
+    if reduction not in ("mean", "none"):
+        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    objectives._check_x(x)
     fn = make_objective(objective, **objective_kwargs)
     device = next(model.parameters()).device
     g = torch.Generator(device=device).manual_seed(seed) if binarize else None
-    total = 0.0
+    values = []
     for xb in x.split(batch_size):
         xb = _binarize(xb.to(device), binarize, g)
-        total += float(fn(xb, model.encoder, model.decoder, model.prior).mean()) * len(xb)
-    return total / len(x)
+        value = fn(xb, model.encoder, model.decoder, model.prior)
+        if reduction == "none" and value.shape != (len(xb),):
+            raise ValueError(
+                f"reduction='none' needs a per-example objective [B], got shape "
+                f"{tuple(value.shape)}"
+            )
+        values.append(value.double().cpu().expand(len(xb)))
+    per_example = torch.cat(values)
+    return per_example if reduction == "none" else float(per_example.mean())
+
+
+def gradient_samples(
+    model,
+    x: torch.Tensor,
+    objective: str | Callable = "elbo",
+    *,
+    repeats: int,
+    params: Sequence[torch.Tensor] | None = None,
+    **objective_kwargs,
+) -> torch.Tensor:
+    """``repeats`` independent draws of the minibatch gradient ∇ mean_x objective, ``[repeats, P]``.
+
+    Each row is one stochastic gradient of the objective's mean over x ``[B, x_dim]`` (fresh
+    reparameterized samples, x fixed), with respect to ``params`` (default: all of the model's),
+    flattened and concatenated: P parameters. Chapter 4 compares the variance of the SGVB
+    estimators A (``analytic_kl=False``) and B (``analytic_kl=True``) of Kingma & Welling
+    (2013), section 2.3, with ``rows.var(0).sum()``.
+    """
+    objectives._check_x(x)
+    objectives._check_count("repeats", repeats)
+    fn = make_objective(objective, **objective_kwargs)
+    params = list(model.parameters()) if params is None else list(params)
+    if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
+        raise ValueError("params must be a non-empty sequence of tensors that require grad")
+    x = x.to(params[0].device)
+    rows = []
+    for _ in range(repeats):
+        value = fn(x, model.encoder, model.decoder, model.prior).mean()
+        grads = torch.autograd.grad(value, params, allow_unused=True)
+        rows.append(
+            torch.cat(
+                [
+                    (torch.zeros_like(p) if g is None else g).reshape(-1)
+                    for p, g in zip(params, grads, strict=True)
+                ]
+            )
+        )
+    return torch.stack(rows)
 
 
 def fit(

@@ -1,19 +1,15 @@
-"""Every chapter's explorer, built from what the chapter computed (ch. 2, 3, 5; Parts II, III).
+"""The explorers' benchmark registry: ``python -m vae_lessons.bench`` times every entry.
 
-A chapter calls one function here, e.g. ``explorers.beta_vae(grid, summary, x_show)``, which
-returns a :class:`vae_lessons.widgets.Explorer` (live in Jupyter, a static twin in the HTML
-book). Keeping the drawing code in the package lets ``python -m vae_lessons.bench`` time every
-explorer's slider → new frame latency: each explorer registers, with :func:`benchmark`, a
-factory that builds it at the chapter's sizes from inputs made in a few seconds (models trained
-briefly or left untrained: the latency depends on what is drawn, not on how good the model is).
-The book's bar is a median of at most 150 ms per slider move on its 2-core CPU.
+Each chapter's module (ch. 5, 6, 7, 10, 11) registers, with :func:`benchmark`, a factory that
+builds its explorer at the chapter's sizes; the book's bar is a median of at most 150 ms per
+slider move on its 2-core CPU.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .widgets import Explorer
+from ..widgets import Explorer
 
 __all__ = ["BENCHMARKS", "benchmark"]
 
