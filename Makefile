@@ -16,8 +16,10 @@ VENDOR := book/_static/vendor
 JS_STAMP := $(VENDOR)/.installed
 HTML_MANAGER := $(NODE_MODULES)/@jupyter-widgets/html-manager/dist
 
-# A failing notebook, a broken cross-reference or a missing citation fails the build.
-JB_FLAGS := -W -n --keep-going
+# A failing notebook, a broken cross-reference or a missing citation fails the build. --all reads
+# every page again (executed outputs still come from the jupyter-cache): Sphinx's saved environment
+# can otherwise keep a label that moved between pages, and a stale build would fail or pass wrongly.
+JB_FLAGS := -W -n --keep-going --all
 
 # Real data for an offline build: ../shared/data when it exists (an explicit setting wins).
 ifneq ($(wildcard ../shared/data),)
