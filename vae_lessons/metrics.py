@@ -14,7 +14,7 @@ import math
 import torch
 from torch.distributions import Distribution, Independent, Normal, kl_divergence
 
-from .objectives import _check_count, _check_x
+from .objectives import _check_count, _check_x, _kl
 
 __all__ = [
     "active_units",
@@ -224,12 +224,7 @@ def rate_decomposition(
         raise ValueError(f"prior must be a Distribution with event {tuple(qs[0].event_shape)}")
     with _seeded(seed, loc.device):
         zs = [q.sample() for q in qs]
-    kl = []
-    for q, z in zip(qs, zs, strict=True):
-        try:
-            kl.append(kl_divergence(q, prior))
-        except NotImplementedError:
-            kl.append(q.log_prob(z) - prior.log_prob(z))
+    kl = [_kl(q, prior, z.unsqueeze(0), analytic=True) for q, z in zip(qs, zs, strict=True)]
     log_qz_x, log_qz = _mixture_log_densities(qs, torch.cat(zs))
     n = len(log_qz)
     terms = (log_qz_x - log_qz).double()

@@ -12,6 +12,8 @@ import torch
 from torch.distributions import Bernoulli, Distribution, Independent, kl_divergence
 from torch.nn import functional as F
 
+from .mmd import kernel_matrix, median_heuristic
+
 __all__ = [
     "gaussian_kl",
     "elbo",
@@ -167,12 +169,6 @@ def iwae_bound(x, encoder, decoder, prior, *, k: int) -> torch.Tensor:
     return torch.logsumexp(log_w, 0) - math.log(k)
 
 
-def _sq_dists(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """‖a_i − b_j‖², ``[n, m]``, clamped at 0 against round-off."""
-    d = a.pow(2).sum(-1, keepdim=True) + b.pow(2).sum(-1) - 2.0 * a @ b.T
-    return d.clamp_min(0.0)
-
-
 def mmd(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -207,20 +203,12 @@ def mmd(
         raise ValueError(f"kernel must be 'rbf' or 'imq', got {kernel!r}")
     if bandwidth is not None and not (math.isfinite(bandwidth) and bandwidth > 0):
         raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
-    d_xx, d_yy, d_xy = _sq_dists(x, x), _sq_dists(y, y), _sq_dists(x, y)
-    if bandwidth is None:
-        if kernel == "rbf":
-            with torch.no_grad():
-                pooled = torch.cat([x, y])
-                d = _sq_dists(pooled, pooled)
-                off_diag = ~torch.eye(len(pooled), dtype=torch.bool, device=d.device)
-                bandwidth = d[off_diag].sqrt().median().clamp_min(1e-6).item()
-        else:
-            bandwidth = 2.0 * x.shape[1]
-    if kernel == "rbf":
-        k_xx, k_yy, k_xy = (torch.exp(-d / (2.0 * bandwidth**2)) for d in (d_xx, d_yy, d_xy))
-    else:
-        k_xx, k_yy, k_xy = (bandwidth / (bandwidth + d) for d in (d_xx, d_yy, d_xy))
+    if bandwidth is None:  # the median heuristic (no gradient) or InfoVAE's C = 2·d
+        with torch.no_grad():
+            bandwidth = median_heuristic(x, y).item() if kernel == "rbf" else 2.0 * x.shape[1]
+    k_xx, k_yy, k_xy = (
+        kernel_matrix(a, b, kernel=kernel, bandwidth=bandwidth) for a, b in ((x, x), (y, y), (x, y))
+    )
     if unbiased:
         within_x = (k_xx.sum() - k_xx.diagonal().sum()) / (n * (n - 1))
         within_y = (k_yy.sum() - k_yy.diagonal().sum()) / (m * (m - 1))
