@@ -14,6 +14,8 @@ PY_STAMP := $(VENV)/.vae-lessons-installed
 NODE_MODULES := .ci/node_modules
 VENDOR := book/_static/vendor
 JS_STAMP := $(VENDOR)/.installed
+# book/_student/<lang>: the released exercise notebooks (make students)
+STUDENT := _student
 HTML_MANAGER := $(NODE_MODULES)/@jupyter-widgets/html-manager/dist
 
 # A failing notebook, a broken cross-reference or a missing citation fails the build. --all reads
@@ -26,7 +28,7 @@ ifneq ($(wildcard ../shared/data),)
 export VAE_LESSONS_DATA ?= $(abspath ../shared/data)
 endif
 
-.PHONY: book test test-offline install lint times sync-code execute clean
+.PHONY: book test test-offline install lint times sync-code execute students clean
 
 book: install
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
@@ -36,7 +38,8 @@ book: install
 # exit status 5 (no test collected), fails `make test`. Two workers share the two cores, so each
 # (and each notebook kernel it starts) computes on one thread instead of oversubscribing them.
 test: install lint
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests book
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env \
+	  --ignore=book/$(STUDENT) tests book
 
 # CI's second pass: the notebooks that load data, executed with every download forbidden, no data
 # folder and an empty user cache (MNIST falls back to the 8×8 digits; Frey Face sections say why
@@ -64,6 +67,13 @@ sync-code: install
 
 execute: install
 	$(BIN)/python .ci/notebooks.py execute $(NB)
+
+# Part IV: the student versions of the exercise notebooks (solutions cleared), which the book's
+# Colab buttons open. Run after changing an exercise; tests/test_exercises.py checks they are current.
+students: install
+	for lang in ko en; do \
+	  $(BIN)/python -m vae_lessons.exercises release book/$$lang/ex*.ipynb --out book/$(STUDENT)/$$lang; \
+	done
 
 install: $(PY_STAMP) $(JS_STAMP)
 

@@ -62,3 +62,23 @@ def test_report_prints_the_claim_in_the_readers_language(lang, ok, line, capsys,
 def test_report_requires_a_bool():
     with pytest.raises(ValueError, match="ok"):
         vl.report(torch.tensor(True), "불편", "unbiased")
+
+
+@pytest.mark.parametrize(
+    "lang, passed, expected",
+    [
+        ("ko", "통과: L_5가 범위 안", "기대한 것: L_5가 범위 안; 얻은 값: L_5 = 3"),
+        ("en", "passed: L_5 in range", "expected: L_5 in range; got: L_5 = 3"),
+    ],
+)
+def test_require_prints_or_raises_in_the_readers_language(
+    lang, passed, expected, capsys, monkeypatch
+):
+    monkeypatch.setattr(plots, "_language", lang)
+    assert vl.checks.require(True, "L_5가 범위 안", "L_5 in range", got="L_5 = 3") is None
+    assert capsys.readouterr().out == passed + "\n"
+    with pytest.raises(AssertionError) as info:
+        vl.checks.require(False, "L_5가 범위 안", "L_5 in range", got="L_5 = 3")
+    assert str(info.value) == expected
+    with pytest.raises(ValueError, match="ok"):
+        vl.checks.require(1, "a", "b")

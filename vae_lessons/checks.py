@@ -22,7 +22,7 @@ import torch
 
 from .plots import tr
 
-__all__ = ["standard_error", "agree", "mean_agrees", "report"]
+__all__ = ["standard_error", "agree", "mean_agrees", "report", "require"]
 
 
 def _as_tensor(name: str, value) -> torch.Tensor:
@@ -77,3 +77,23 @@ def report(ok: bool, ko: str, en: str) -> None:
     if not isinstance(ok, bool):
         raise ValueError(f"ok must be a bool, got {type(ok).__name__}")
     print(f"{tr(ko, en)}: {tr('예' if ok else '아니오', 'yes' if ok else 'no')}")
+
+
+def require(ok: bool, ko: str, en: str, *, got: str = "") -> None:
+    """An exercise's check: print ``"통과: <claim>"`` / ``"passed: <claim>"``, or raise.
+
+    When ``ok`` is false it raises ``AssertionError("expected: <claim>; got: <got>")`` in the
+    reader's language, so a student (and nbval, which fails a cell that raises) sees in words what
+    was expected and what their code gave. The printed line holds no number: a correct answer
+    written in any way prints the same line, which is what nbval compares.
+    """
+    if not isinstance(ok, bool):
+        raise ValueError(f"ok must be a bool, got {type(ok).__name__}")
+    claim = tr(ko, en)
+    if ok:
+        print(f"{tr('통과', 'passed')}: {claim}")
+        return
+    message = f"{tr('기대한 것', 'expected')}: {claim}"
+    if got:
+        message += f"; {tr('얻은 값', 'got')}: {got}"
+    raise AssertionError(message)
