@@ -58,3 +58,21 @@ def test_setup_sets_language_seed_and_reports_the_device(monkeypatch, capsys):
             vl.setup("fr")
     finally:
         vl.plots.use_language("en")
+
+
+def test_seeded_repeats_its_draws_and_leaves_the_callers_stream_alone():
+    cpu = torch.device("cpu")
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    with vl.device.seeded(7, cpu):
+        first = torch.rand(4)
+    with vl.device.seeded(7, cpu):
+        again = torch.rand(4)
+    assert torch.equal(first, again)
+    assert torch.equal(torch.rand(3), expected), "the caller's stream continues as if untouched"
+    torch.manual_seed(7)
+    assert not torch.equal(torch.rand(4), first), "offset from a plain manual_seed(7)"
+    with pytest.raises(ValueError, match="seed"):
+        with vl.device.seeded(-1, cpu):
+            pass

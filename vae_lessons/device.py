@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
 import numpy as np
 import torch
 
-__all__ = ["default_device", "seed_everything", "by_device"]
+__all__ = ["default_device", "seed_everything", "seeded", "by_device"]
 
 
 def default_device() -> torch.device:
@@ -34,6 +35,24 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     return torch.Generator().manual_seed(seed)
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device):
+    """``with seeded(seed, device):`` seeds torch's global generator for ``device`` inside the
+    block and restores it afterwards, so a seeded computation leaves the caller's stream alone.
+
+    The generator gets ``seed`` + 2³¹, not ``seed``: data drawn right after
+    ``torch.manual_seed(seed)`` (e.g. by ``vl.setup``) must not reappear as the block's noise.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    kind = device.type
+    with torch.random.fork_rng(
+        devices=[] if kind == "cpu" else None, device_type="cuda" if kind == "cpu" else kind
+    ):
+        torch.manual_seed(seed + 2**31)
+        yield
 
 
 def by_device(*, cpu, gpu, device: torch.device | str | None = None):

@@ -13,9 +13,10 @@ import torch
 from torch import nn
 from torch.distributions import Independent, Normal
 
+from . import _validate
+from .device import seeded
 from .jackknife import jvi
-from .metrics import _seeded
-from .objectives import _check_count, _check_x, elbo, log_importance_weights
+from .objectives import _check_x, elbo, log_importance_weights
 
 __all__ = [
     "log_likelihood",
@@ -50,10 +51,10 @@ def _widest_layer(decoder, x_dim: int) -> int:
 def _log_weights_chunked(x, encoder, decoder, prior, k: int, chunk: int | None):
     """Yield ``[chunk, B]`` blocks of log w whose sizes add up to k (no autograd)."""
     _check_x(x)
-    _check_count("k", k)
+    _validate.count("k", k)
     if chunk is None:
         chunk = max(1, _ELEMENTS_PER_CHUNK // (x.shape[0] * _widest_layer(decoder, x.shape[1])))
-    _check_count("chunk", chunk)
+    _validate.count("chunk", chunk)
     with torch.no_grad():
         q = encoder(x)  # once: every chunk samples the same q(z|x)
         for size in _chunks(k, chunk):
@@ -149,8 +150,8 @@ def _grad_estimates(
     operation stays below torch's intra-op grain size (2¹⁵), since on a small shared CPU splitting
     such operations across threads costs far more than it saves.
     """
-    _check_count("samples", samples)
-    _check_count("repeats", repeats)
+    _validate.count("samples", samples)
+    _validate.count("repeats", repeats)
     params = list(params)
     if not params or not all(torch.is_tensor(p) and p.requires_grad for p in params):
         raise ValueError("params must be a non-empty sequence of tensors with requires_grad=True")
@@ -243,8 +244,8 @@ def fit_local_posterior(
     ELBO(q_local) ≥ ELBO(q_encoder) holds up to the optimisation's noise.
     """
     _check_x(x)
-    _check_count("steps", steps)
-    _check_count("samples", samples)
+    _validate.count("steps", steps)
+    _validate.count("samples", samples)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     with torch.no_grad():
@@ -258,7 +259,7 @@ def fit_local_posterior(
     def local_q(_):
         return Independent(Normal(loc, log_scale.exp()), 1)
 
-    with _seeded(seed, x.device):
+    with seeded(seed, x.device):
         for _ in range(steps):
             loss = -elbo(x, local_q, decoder, prior, samples=samples).sum()
             loc.grad, log_scale.grad = torch.autograd.grad(loss, [loc, log_scale])

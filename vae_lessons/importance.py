@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import torch
 
+from . import _validate
+
 __all__ = [
     "plain_estimate",
     "self_normalised_estimate",
@@ -40,12 +42,6 @@ __all__ = [
 _PRIOR_BS = 3
 #: Vehtari et al. (2024): k̂ is pulled towards 0.5 as if 10 more tail draws had shape 0.5.
 _PRIOR_K, _PRIOR_K_MEAN = 10, 0.5
-
-
-def _check_log_w(log_w) -> torch.Tensor:
-    if not torch.is_tensor(log_w) or log_w.dim() not in (1, 2) or torch.isnan(log_w).any():
-        raise ValueError("log_w must be a tensor [k] or [k, B] of log-weights without NaN")
-    return log_w
 
 
 def _check_f(log_w: torch.Tensor, f) -> torch.Tensor:
@@ -64,7 +60,7 @@ def plain_estimate(log_w: torch.Tensor, f) -> torch.Tensor:
     Var_q[w f]/K. The weights are exponentiated, so ``log_w`` must be log(p/q) of moderate size
     (for log p(x) itself use :func:`vae_lessons.estimators.log_likelihood`, a logsumexp).
     """
-    log_w = _check_log_w(log_w)
+    log_w = _validate.log_weights(log_w, (1, 2))
     return (log_w.exp() * _check_f(log_w, f)).mean(0)
 
 
@@ -75,7 +71,7 @@ def self_normalised_estimate(log_w: torch.Tensor, f) -> torch.Tensor:
     normalising constant of p, as for a posterior) cancels. Consistent, with bias
     −E_q[w̄²(f − μ)]/K + O(1/K²), w̄ = w / E_q[w], μ = E_p[f].
     """
-    log_w = _check_log_w(log_w)
+    log_w = _validate.log_weights(log_w, (1, 2))
     return (torch.softmax(log_w, 0) * _check_f(log_w, f)).sum(0)
 
 
@@ -177,7 +173,7 @@ def psis(log_w: torch.Tensor) -> PSIS:
     log-weights, normalised to Σ exp = 1 (same shape, float64), and k̂ (``[B]``, or a 0-d tensor
     for ``[k]``). Columns are fitted one at a time; the result matches ArviZ's ``psislw``.
     """
-    log_w = _check_log_w(log_w).double()
+    log_w = _validate.log_weights(log_w, (1, 2)).double()
     columns = log_w.unsqueeze(1) if log_w.dim() == 1 else log_w
     fitted = [_psis_1d(col) for col in columns.T]
     smoothed = torch.stack([s for s, _ in fitted], 1)

@@ -17,7 +17,8 @@ from typing import NamedTuple
 import torch
 
 from . import metrics, objectives
-from .metrics import _encode, _seeded
+from .device import seeded
+from .metrics import _encode
 
 __all__ = ["aggregate_log_density", "InfoSummary", "summarize"]
 
@@ -70,7 +71,7 @@ def summarize(model, x: torch.Tensor, *, seed: int = 0) -> InfoSummary:
     device = next(model.parameters()).device
     x = x.to(device)
     objectives._check_x(x)
-    with _seeded(seed, device):
+    with seeded(seed, device):
         q = model.encoder(x)
         z = q.sample()
         z_prior = model.prior.sample((len(x),))

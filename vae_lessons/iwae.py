@@ -17,12 +17,9 @@ from collections.abc import Sequence
 
 import torch
 
+from . import _validate
+
 __all__ = ["normalised_weights", "gradient", "bound_estimates", "gradient_snr"]
-
-
-def _check_log_w(log_w: torch.Tensor) -> None:
-    if not torch.is_tensor(log_w) or log_w.dim() < 1 or torch.isnan(log_w).any():
-        raise ValueError("log_w must be a tensor [k, B] of log-weights without NaN")
 
 
 def normalised_weights(log_w: torch.Tensor) -> torch.Tensor:
@@ -30,7 +27,7 @@ def normalised_weights(log_w: torch.Tensor) -> torch.Tensor:
 
     A softmax over the k samples: each column sums to 1; never exponentiates log w itself.
     """
-    _check_log_w(log_w)
+    _validate.log_weights(log_w, (1, 2))
     return torch.softmax(log_w, 0)
 
 
@@ -42,7 +39,7 @@ def gradient(log_w: torch.Tensor, params: Sequence[torch.Tensor]) -> list[torch.
     and multiply the per-sample gradients ∇ log w_i; at k = 1, w̃ = 1 and this is the gradient of
     the one-sample ELBO log w (the VAE's).
     """
-    _check_log_w(log_w)
+    _validate.log_weights(log_w, (1, 2))
     params = list(params)
     if not params or not all(torch.is_tensor(p) and p.requires_grad for p in params):
         raise ValueError("params must be a non-empty sequence of tensors that require grad")
@@ -57,7 +54,7 @@ def bound_estimates(log_w: torch.Tensor, k: int) -> torch.Tensor:
     and each group gives log (1/k) Σ_{i in group} w_i = logsumexp − log k. Their mean estimates
     L_k = E[log (1/k) Σ_i w_i] and their spread its standard error.
     """
-    _check_log_w(log_w)
+    _validate.log_weights(log_w, (1, 2))
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= log_w.shape[0]:
         raise ValueError(f"k must be an int in [1, {log_w.shape[0]}] (the pool size), got {k!r}")
     groups = log_w.shape[0] // k

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import torch
 
+from . import _validate
 from .models import _gaussian_covariance
 
 __all__ = [
@@ -55,17 +56,6 @@ class WeightMoments(NamedTuple):
 
     m2: torch.Tensor
     m3: torch.Tensor
-
-
-def _check_log_w(log_w) -> torch.Tensor:
-    if not torch.is_tensor(log_w) or log_w.dim() != 2 or torch.isnan(log_w).any():
-        raise ValueError("log_w must be a tensor [k, B] of log-weights without NaN")
-    return log_w
-
-
-def _check_k(k, smallest: int = 1) -> None:
-    if isinstance(k, bool) or not isinstance(k, int) or k < smallest:
-        raise ValueError(f"k must be an int >= {smallest}, got {k!r}")
 
 
 def _check_order(order, k: int) -> None:
@@ -150,7 +140,7 @@ def iwae_bias(k: int, moments: WeightMoments, *, terms: int = 2):
     E ε³ = m3/k², E ε⁴ = 3m2²/k² + O(1/k³). ``terms=1`` keeps the 1/k term only. Broadcasts
     over the moments' shape.
     """
-    _check_k(k)
+    _validate.count("k", k)
     moments = _check_moments(moments)
     if terms not in (1, 2):
         raise ValueError(f"terms must be 1 or 2, got {terms!r}")
@@ -164,7 +154,7 @@ def iwae_variance(k: int, moments: WeightMoments, *, terms: int = 2):
     Var(ε − ε²/2 + ε³/3) = E ε² − E ε³ + (11/12) E ε⁴ − (E ε²/2)² + O(1/k³). ``terms=1`` keeps
     the 1/k term only.
     """
-    _check_k(k)
+    _validate.count("k", k)
     moments = _check_moments(moments)
     if terms not in (1, 2):
         raise ValueError(f"terms must be 1 or 2, got {terms!r}")
@@ -178,7 +168,7 @@ def jvi_bias(k: int, moments: WeightMoments):
     E L̂^J_k = k L_k − (k − 1) L_{k−1}: the 1/k terms of the two biases cancel, and the 1/k²
     terms leave b/k − b/(k − 1) = −b/(k(k − 1)) with b = m3/3 − 3m2²/4. Needs k ≥ 2.
     """
-    _check_k(k, 2)
+    _validate.count("k", k, 2)
     return -_second_order(_check_moments(moments)) / (k * (k - 1))
 
 
@@ -189,7 +179,7 @@ def jvi_variance(k: int, moments: WeightMoments):
     with ε is (m3 − 2m2²)/(2k²) to leading order, so Var L̂^J_k = Var L̂_k + (m3 − 2m2²)/k²: the
     price of the correction is of order 1/k², and negative when m3 < 2m2². Needs k ≥ 2.
     """
-    _check_k(k, 2)
+    _validate.count("k", k, 2)
     moments = _check_moments(moments)
     return moments.m2 / k + moments.m2**2 / (2 * k**2)
 
@@ -221,9 +211,9 @@ def leave_one_out(log_w: torch.Tensor) -> torch.Tensor:
     Formed as L̂_k + log(1 − w̃_i) + log(k/(k − 1)) with w̃_i = w_i/Σ_j w_j (see :func:`jvi`
     for how log(1 − w̃_i) stays accurate when one weight dominates). Needs k ≥ 2.
     """
-    log_w = _check_log_w(log_w)
+    log_w = _validate.log_weights(log_w, (2,))
     k = log_w.shape[0]
-    _check_k(k, 2)
+    _validate.count("k", k, 2)
     singles = torch.arange(k, device=log_w.device)[:, None]
     log1m = _log1m_subset_weights(_Ranked(log_w), singles)
     return torch.logsumexp(log_w, 0) + log1m - math.log(k - 1)
@@ -270,7 +260,7 @@ def jvi_coefficients(k: int, order: int) -> torch.Tensor:
     Σ_j c_j (k − j)^−p = 0 for p = 1..m, so Σ_j c_j L_{k−j} cancels the terms 1/k, …, 1/kᵐ of
     the bias. Order 1 gives (k, −(k − 1)).
     """
-    _check_k(k)
+    _validate.count("k", k)
     _check_order(order, k)
     return torch.tensor(
         [
@@ -293,7 +283,7 @@ def jvi(log_w: torch.Tensor, order: int = 1) -> torch.Tensor:
     numbers of size k·|log p(x)| of the textbook form would lose float32 precision. The cost is
     Σ_j C(k, j)·j·B: fine for order ≤ 2 (order 2 at k = 64 enumerates 2016 pairs).
     """
-    log_w = _check_log_w(log_w)
+    log_w = _validate.log_weights(log_w, (2,))
     k = log_w.shape[0]
     _check_order(order, k)
     value = torch.logsumexp(log_w, 0) - math.log(k)

@@ -8,13 +8,14 @@ single ground-truth factors (:func:`mig`). All information quantities are in nat
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 from torch.distributions import Distribution, Independent, Normal, kl_divergence
 
-from .objectives import _check_count, _check_x, _kl
+from . import _validate
+from .device import seeded
+from .objectives import _check_x, _kl
 
 __all__ = [
     "active_units",
@@ -49,7 +50,7 @@ def encoder_mean_cov(encoder, x: torch.Tensor, *, batch: int = 4096) -> torch.Te
     describes the codes a downstream user reads off, e.g. for
     :func:`gaussian_total_correlation` or the active units (its diagonal).
     """
-    _check_count("batch", batch)
+    _validate.count("batch", batch)
     means = torch.cat([q.mean for q in _encode(encoder, x, batch)]).double()
     if len(means) < 2:
         raise ValueError(f"x must hold at least 2 data points, got {len(means)}")
@@ -117,23 +118,6 @@ def log_det_cov_aggregate_posterior(encoder, x: torch.Tensor, *, batch: int = 40
     the symptom InfoVAE reports when the ELBO is good but inference is not.
     """
     return torch.linalg.slogdet(aggregate_posterior_cov(encoder, x, batch=batch)).logabsdet
-
-
-@contextlib.contextmanager
-def _seeded(seed: int, device: torch.device):
-    """Seed torch's global generator for ``device`` inside the block, restore it afterwards.
-
-    The generator gets ``seed`` + 2³¹, not ``seed``: data drawn right after
-    ``torch.manual_seed(seed)`` (e.g. by ``vl.setup``) must not reappear as the block's noise.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    kind = device.type
-    with torch.random.fork_rng(
-        devices=[] if kind == "cpu" else None, device_type="cuda" if kind == "cpu" else kind
-    ):
-        torch.manual_seed(seed + 2**31)
-        yield
 
 
 def _check_encoder_output(q) -> None:
@@ -210,7 +194,7 @@ def rate_decomposition(
     per block (N = 10 000, z_dim = 20: about a second on one CPU core), otherwise through
     ``log_prob`` in O(N² z_dim).
     """
-    _check_count("batch", batch)
+    _validate.count("batch", batch)
     if torch.is_tensor(x) and len(x) < 2:
         raise ValueError(f"x must hold at least 2 data points, got {len(x)}")
     qs = list(_encode(encoder, x, batch))
@@ -222,7 +206,7 @@ def rate_decomposition(
         prior = Independent(Normal(zeros, torch.ones_like(zeros)), 1)
     elif not (isinstance(prior, Distribution) and prior.event_shape == qs[0].event_shape):
         raise ValueError(f"prior must be a Distribution with event {tuple(qs[0].event_shape)}")
-    with _seeded(seed, loc.device):
+    with seeded(seed, loc.device):
         zs = [q.sample() for q in qs]
     kl = [_kl(q, prior, z.unsqueeze(0), analytic=True) for q, z in zip(qs, zs, strict=True)]
     log_qz_x, log_qz = _mixture_log_densities(qs, torch.cat(zs))

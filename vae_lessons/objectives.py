@@ -12,6 +12,7 @@ import torch
 from torch.distributions import Bernoulli, Distribution, Independent, kl_divergence
 from torch.nn import functional as F
 
+from . import _validate
 from .mmd import kernel_matrix, median_heuristic
 
 __all__ = [
@@ -40,11 +41,6 @@ def _check_x(x: torch.Tensor) -> None:
 def _check_nonnegative(name: str, value: float) -> None:
     if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-def _check_count(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -92,7 +88,7 @@ def elbo(
     """
     _check_x(x)
     _check_nonnegative("beta", beta)
-    _check_count("samples", samples)
+    _validate.count("samples", samples)
     log_px_z, kl, _ = _elbo_terms(x, encoder, decoder, prior, samples, analytic_kl)
     return log_px_z.mean(0) - beta * kl
 
@@ -153,7 +149,7 @@ def log_importance_weights(x, encoder, decoder, prior, *, k: int) -> torch.Tenso
     (e.g. a discrete z) is sampled plainly; then only the densities carry gradients.
     """
     _check_x(x)
-    _check_count("k", k)
+    _validate.count("k", k)
     q = encoder(x)
     z = q.rsample((k,)) if q.has_rsample else q.sample((k,))  # [k, B, z_dim]
     return _log_px_z(decoder(z), x) + prior.log_prob(z) - q.log_prob(z)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from . import objectives
+from . import _validate, objectives
 from .device import default_device, seed_everything
 
 __all__ = ["History", "fit", "evaluate", "gradient_samples", "make_objective"]
@@ -120,7 +120,7 @@ def gradient_samples(
     (2013), section 2.3, with ``rows.var(0).sum()``.
     """
     objectives._check_x(x)
-    objectives._check_count("repeats", repeats)
+    _validate.count("repeats", repeats)
     fn = make_objective(objective, **objective_kwargs)
     params = list(model.parameters()) if params is None else list(params)
     if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):

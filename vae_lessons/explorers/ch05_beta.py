@@ -8,6 +8,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.layout_engine import TightLayoutEngine
 
 from .. import sweeps
+from ..device import seeded
 from ..models import VAE
 from ..plots import tr
 from ..widgets import Explorer, Slider, log
@@ -124,8 +125,8 @@ def _beta_vae_benchmark() -> Explorer:
     x = (torch.rand(256, 784, generator=g) < 0.2).float()
     grid = {}
     for beta in slider.values:
-        torch.manual_seed(len(grid))
-        grid[beta] = (VAE.mlp(784, 10).eval(), None)
+        with seeded(len(grid), torch.device("cpu")):  # the caller's random stream stays as it was
+            grid[beta] = (VAE.mlp(784, 10).eval(), None)
     summary = {beta: sweeps.summarize(model, x) for beta, (model, _) in grid.items()}
     z_prior = torch.randn(16, 10, generator=g)
     return beta_vae(grid, summary, x[:8], z_prior, (28, 28), slider=slider)

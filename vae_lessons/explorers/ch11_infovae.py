@@ -7,6 +7,7 @@ import torch
 from matplotlib.layout_engine import TightLayoutEngine
 
 from .. import infovae
+from ..device import seeded
 from ..models import VAE
 from ..plots import tr
 from ..widgets import Explorer, Slider, log
@@ -106,8 +107,8 @@ def _infovae_lambda_benchmark() -> Explorer:
     x = (torch.rand(500, 784, generator=g) < 0.2).float()
     grid, summary, codes = {}, {}, {}
     for lam in slider.values:
-        torch.manual_seed(len(grid))
-        model = VAE.mlp(784, 8, (256,)).eval()
+        with seeded(len(grid), torch.device("cpu")):  # the caller's random stream stays as it was
+            model = VAE.mlp(784, 8, (256,)).eval()
         grid[lam] = (model, None)
         summary[lam] = infovae.summarize(model, x)
         with torch.no_grad():
