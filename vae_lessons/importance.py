@@ -24,8 +24,10 @@ import math
 from typing import NamedTuple
 
 import torch
+from torch.distributions import Independent, Normal
 
 from . import _validate
+from .jackknife import log_weight_moment
 
 __all__ = [
     "plain_estimate",
@@ -80,16 +82,21 @@ def gaussian_weight_second_moment(mean: float, scale: float) -> float:
 
     E_q[w²] = ∫ p²/q dz = s²/√(2s² − 1) · exp(m²/(2s² − 1)) when s² > 1/2, else ∞: a proposal
     narrower than 1/√2 gives weights of infinite variance. Var_q[w] = E_q[w²] − 1, and the
-    effective sample size of K draws tends to K / E_q[w²].
+    effective sample size of K draws tends to K / E_q[w²]. The 1-D case of
+    :func:`vae_lessons.jackknife.log_weight_moment` with n = 2, which computes it.
     """
     if not (isinstance(mean, (int, float)) and math.isfinite(mean)):
         raise ValueError(f"mean must be a finite number, got {mean!r}")
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
-    a = 2 * scale**2 - 1
-    if a <= 0:
-        return math.inf
-    log_moment = 2 * math.log(scale) - 0.5 * math.log(a) + mean**2 / a
+    p, q = (
+        Independent(
+            Normal(torch.tensor([m], dtype=torch.float64), torch.tensor([s], dtype=torch.float64)),
+            1,
+        )
+        for m, s in ((0.0, 1.0), (mean, scale))
+    )
+    log_moment = float(log_weight_moment(p, q, 2))  # +inf when the integral diverges
     return (
         math.exp(log_moment) if log_moment < math.log(torch.finfo(torch.float64).max) else math.inf
     )
