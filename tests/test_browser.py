@@ -8,7 +8,8 @@ notebook), serves ``_build/html`` on localhost and opens every page in headless 
 - no console error;
 - MathJax typeset every formula and no raw TeX is left in the text;
 - widgets (tqdm progress bars) are rendered by the ipywidgets HTML manager;
-- Hangul text is drawn with a font that has Hangul glyphs;
+- Hangul text is drawn with a font that has Hangul glyphs, and on Korean pages the labels of folded
+  blocks (hints, solutions, hidden code) are Korean;
 - a static widget twin (``.vl-twin``) shows one frame, and moving a slider shows another.
 
 Screenshots of two pages go to ``_build/screenshots/`` for a person to look at. Without Chromium
@@ -238,6 +239,12 @@ MATH_STATE = """() => {
                            .map(e => e.textContent.slice(0, 60))};
 }"""
 
+FOLD_LABELS = """() => [
+    ...[...document.querySelectorAll("[data-toggle-hint]")].map(e => e.dataset.toggleHint),
+    ...[...document.querySelectorAll("details.hide summary .admonition-title")]
+        .map(e => e.textContent.trim()),
+]"""
+
 VISIBLE_FRAMES = """twin => {
     const frames = twin.querySelectorAll(".vl-twin-frames img").length
         ? twin.querySelectorAll(".vl-twin-frames img") : twin.querySelectorAll("img");
@@ -286,6 +293,11 @@ def test_page(name, site, browser_context):
                 assert set(used) & families, f"{name}: Hangul drawn with {used}, none has Hangul"
             else:
                 assert any(re.search(r"(?i)nanum|cjk|gothic|malgun|dotum|gulim", f) for f in used)
+
+        # Folded blocks (hints, solutions, hidden code) are labelled in the page's language.
+        if page.evaluate("() => document.documentElement.lang") == "ko":
+            english = [t for t in page.evaluate(FOLD_LABELS) if re.search(r"[A-Za-z]{4}", t)]
+            assert not english, f"{name}: English labels on folded blocks: {english[:3]}"
 
         # Static twins: the book shows the twin (not the live widget); its sliders change frames.
         twins = page.locator(".vl-twin")
