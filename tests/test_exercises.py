@@ -149,7 +149,7 @@ def test_release_clears_answers_and_keeps_checks(exercise):
     for before, after in zip(nb.cells, student.cells, strict=True):
         if nbgrader(before).get("solution"):
             assert ex.BEGIN not in after.source and "raise NotImplementedError" in after.source
-            assert after.outputs == [] and after.execution_count is None
+            assert after.outputs == [] and after.execution_count == before.execution_count
             assert "hide-input" not in after.metadata.get("tags", [])
             head = before.source.split(ex.BEGIN)[0]
             assert after.source.startswith(head), "the signature and docstring stay"
@@ -266,6 +266,7 @@ def test_grade_a_folder_of_submissions(tmp_path):
         "alice": f"{n}/{n}", "bob": f"0/{n}", "carol": f"{n - 1}/{n}", "dave": f"{n - 1}/{n}",
         "erin": f"0/{n}",
     }, result.stdout  # fmt: skip
+    assert {rows[s][c] for s in rows for c in column.values()} <= set(ex.STATUSES)
     assert rows["carol"][column[first]] == "timeout"
     assert rows["carol"][column[second]] == "pass", "the check cell was restored, and it passes"
     assert rows["dave"][column[second]] == "fail"

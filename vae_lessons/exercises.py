@@ -92,8 +92,11 @@ def release_notebook(nb, *, exercise: str, lang: str):
     """The student version of a solution notebook (a new notebook; ``nb`` is not changed).
 
     Answer regions are cleared and the answer cells lose their outputs and the ``hide-input`` tag
-    that folds the solution in the book; check cells keep the solution's outputs, which nbval
-    compares against. ``metadata.vae_lessons`` records the exercise and language for grading.
+    that folds the solution in the book. Everything else is the executed solution notebook: check
+    cells keep the solution's outputs, which nbval compares against, other cells show what a
+    correct answer gives, and every code cell keeps its execution count (run, an answer cell's stub
+    only defines its function and prints nothing). ``metadata.vae_lessons`` records the exercise
+    and language for grading.
     """
     student = copy.deepcopy(nb)
     cleared = 0
@@ -103,7 +106,7 @@ def release_notebook(nb, *, exercise: str, lang: str):
         cell.source = clear_solutions(cell.source, markdown=cell.cell_type == "markdown")
         cleared += 1
         if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+            cell.outputs = []  # a stub def prints nothing; its execution count stays
             tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
             if tags:
                 cell.metadata["tags"] = tags
